@@ -1,0 +1,3 @@
+"""placeholder: filled by the index op family."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""placeholder: filled by the random op family."""
+
+__all__ = []

@@ -195,8 +195,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         for i, g in enumerate(captured):
             if g is None and not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
         return tuple(captured)
     return None
 

@@ -7,6 +7,7 @@ of `Function` follow torch: forward takes and returns Tensors and runs with grad
 """
 
 import itertools
+import re
 import weakref
 
 from .._tensor import Tensor, _new
@@ -35,13 +36,11 @@ class RemovableHandle:
     _ids = itertools.count()
 
     def __init__(self, hooks_dict):
-        self._hooks_ref = weakref.ref(hooks_dict)
+        self._hooks = hooks_dict
         self.id = next(RemovableHandle._ids)
 
     def remove(self):
-        hooks = self._hooks_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
+        self._hooks.pop(self.id, None)
 
     def __enter__(self):
         return self
@@ -120,12 +119,21 @@ def accumulator_of(leaf):
 
 
 class FunctionMeta(type):
-    """Gives each Function subclass its node name (torch's `AddBackward0` style)."""
+    """Gives each Function subclass its node class, named like torch's (`AddBackward0`).
+
+    The ctx/node of an op is an instance of that generated subclass, so both
+    `grad_fn.name()` and `type(grad_fn).__name__` read as in torch.
+    """
 
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
+        if attrs.get("_is_node_class"):
+            return
         if "node_name" not in attrs:
             cls.node_name = name + "Backward"
+        cls._node_class = FunctionMeta(cls.node_name, (cls,), {
+            "_is_node_class": True, "__module__": cls.__module__,
+            "__qualname__": cls.node_name})
 
 
 class Function(Node, metaclass=FunctionMeta):
@@ -173,7 +181,7 @@ class Function(Node, metaclass=FunctionMeta):
         if saved is FREED:
             raise RuntimeError(_FREED_MESSAGE)
         for t, version in zip(saved, self._saved_versions):
-            if t is not None and t._version[0] != version:
+            if t is not None and type(t) is not int and t._version[0] != version:
                 _raise_modified(t, version)
         return tuple(self._unpack_output(t) if type(t) is int else t for t in saved)
 
@@ -249,7 +257,7 @@ class Op(Function):
 
 def _apply_op(cls, args):
     """The hot path: run forward on arrays, wrap the output(s), link the graph if needed."""
-    ctx = _new(cls)
+    ctx = _new(cls._node_class)
     if state.enabled:
         needs = False
         for a in args:
@@ -297,7 +305,7 @@ def _wrap_output(ctx, data, nr, needs):
 
 def _apply_custom(cls, args, kwargs):
     """torch semantics for user Functions: forward on Tensors under no_grad."""
-    ctx = cls()
+    ctx = _new(cls._node_class)
     needs = state.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
     ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
     if needs:
@@ -369,10 +377,11 @@ def _raise_modified(t, version):
     from .._tensor_str import type_name
 
     fn = t._grad_fn
-    where = (f", which is output {t._output_nr} of {fn.name()}," if fn is not None else "")
+    op_name = re.sub(r"Backward\d*$", "", fn.name()) if fn is not None else ""
+    where = f", which is output {t._output_nr} of {op_name}," if fn is not None else ""
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{type_name(t)} [{', '.join(str(s) for s in t._data.shape)}]]{where} is at "
         f"version {t._version[0]}; expected version {version} instead. Hint: enable anomaly "
         "detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True).")
+        "torch.autograd.set_detect_anomaly(True, check_nan=False).")

@@ -132,7 +132,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     for (node, nr), g in zip(roots, root_grads):
         buf = buffers.get(node)
         if buf is None:
-            buf = buffers[node] = [None] * _n_outputs(node)
+            buf = buffers[node] = [None] * len(node._out_meta)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     stored = {_owner_id(g._data) for g in root_grads}  # arrays a .grad must not alias
@@ -146,17 +146,23 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         for node in buffers:
             if deps.get(node, 0) == 0:
                 heapq.heappush(ready, (-node._seq, id(node), node))
+        push, pop = heapq.heappush, heapq.heappop
         while ready:
-            node = heapq.heappop(ready)[2]
+            node = pop(ready)[2]
             grads = buffers.pop(node)
             if type(node) is AccumulateGrad:
                 _run_accumulate(node, grads[0], captures, captured, needed, create_graph,
                                 stored)
                 continue
             executed.append(node)
-            grads = _run_pre_hooks(node, grads, captures, captured)
+            if node._pre_hooks or node._retain_hooks or node._node_prehooks or captures:
+                grads = _run_pre_hooks(node, grads, captures, captured)
             if needed is not None and node not in needed:
                 in_grads = (None,) * len(node._next)
+            elif node._is_op and not node._hooks and None not in grads:
+                in_grads = node.backward(node, *grads)
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
             else:
                 in_grads = _call_backward(node, grads)
             for (child, nr), g in zip(node._next, in_grads):
@@ -165,7 +171,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if g is not None:
                     buf = buffers.get(child)
                     if buf is None:
-                        buf = buffers[child] = [None] * _n_outputs(child)
+                        buf = buffers[child] = [None] * len(child._out_meta)
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
                 left = deps[child] - 1
                 deps[child] = left
@@ -175,7 +181,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                             _run_accumulate(child, buffers.pop(child)[0], captures, captured,
                                             needed, create_graph, stored)
                         else:
-                            heapq.heappush(ready, (-child._seq, id(child), child))
+                            push(ready, (-child._seq, id(child), child))
                     else:
                         _skip(child, deps, buffers, ready)
         for callback in callbacks:
@@ -185,7 +191,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         _callback_stack.pop()
         if not retain_graph:
             for node in executed:
-                node._release()
+                if node._saved or node._out_saved is not None:
+                    node._release()
 
     if not capture and inputs is not None:
         for t, g in zip(inputs, captured):  # non-leaf inputs of backward(inputs=...)
@@ -199,10 +206,6 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     "the graph. Set allow_unused=True if this is the desired behavior.")
         return tuple(captured)
     return None
-
-
-def _n_outputs(node):
-    return 1 if type(node) is AccumulateGrad else max(1, len(node._out_meta))
 
 
 def _skip(node, deps, buffers, ready):
@@ -255,6 +258,8 @@ def _run_pre_hooks(node, grads, captures, captured):
 
 
 def _call_backward(node, grads):
+    if not grads:  # a node whose outputs were all non-differentiable
+        grads = [None]
     if node.materialize_grads and None in grads:
         xp = B.get_array_module(*[g._data for g in grads if g is not None])
         for nr, g in enumerate(grads):

@@ -10,6 +10,8 @@ import itertools
 import re
 import weakref
 
+import numpy as np
+
 from .._tensor import Tensor, _new
 from .grad_mode import state
 
@@ -96,6 +98,9 @@ class AccumulateGrad(Node):
     """The node of a leaf tensor: runs its hooks and accumulates into `.grad`."""
 
     _seq = float("inf")  # run as soon as ready, like torch's AccumulateGrad
+    _out_meta = (None,)  # one input slot: the leaf's gradient
+    _saved = ()
+    _out_saved = None
 
     def __init__(self, variable):
         self.variable = variable
@@ -164,6 +169,8 @@ class Function(Node, metaclass=FunctionMeta):
     # ---------------------------------------------------------------- ctx API
 
     def save_for_backward(self, *tensors):
+        if not self.needs_input_grad:
+            return  # no graph is recorded: nothing will read them
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save variables, but argument "
@@ -173,7 +180,8 @@ class Function(Node, metaclass=FunctionMeta):
 
     def save_output(self):
         """Op forward: keep this op's (single) output for backward, as `ctx.saved_output`."""
-        self._out_saved = True
+        if self.needs_input_grad:
+            self._out_saved = True
 
     @property
     def saved_tensors(self):
@@ -241,7 +249,7 @@ class Function(Node, metaclass=FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         if cls._is_op:
-            return _apply_op(cls, args)
+            return _apply_op(cls, *args)
         return _apply_custom(cls, args, kwargs)
 
 
@@ -250,56 +258,64 @@ class Op(Function):
 
     _is_op = True
 
-    @classmethod
-    def apply(cls, *args):
-        return _apply_op(cls, args)
 
 
-def _apply_op(cls, args):
+def _apply_op(cls, *args):
     """The hot path: run forward on arrays, wrap the output(s), link the graph if needed."""
     ctx = _new(cls._node_class)
+    needs = False
     if state.enabled:
-        needs = False
-        for a in args:
-            if type(a) is Tensor or isinstance(a, Tensor):
-                if a._requires_grad:
-                    needs = True
-                    break
-    else:
-        needs = False
-    if needs:
-        flags = []
-        nexts = []
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
-                flags.append(True)
-                fn = a._grad_fn
-                nexts.append((fn if fn is not None else accumulator_of(a), a._output_nr))
-            else:
-                flags.append(False)
-                nexts.append((None, 0))
-        ctx.needs_input_grad = tuple(flags)
-        ctx._next = tuple(nexts)
-        ctx._seq = next(_sequence)
+                needs = True
+                break
+    if not needs:
+        out = cls.forward(ctx, *args)
+        if type(out) is _ndarray:
+            t = _new(Tensor)
+            t._data = out
+            t._version = [0]
+            return t
+        if type(out) is tuple:
+            return tuple(Tensor._wrap(o) for o in out)
+        return Tensor._wrap(out)
+    flags = []
+    nexts = []
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            flags.append(True)
+            fn = a._grad_fn
+            nexts.append((fn if fn is not None else accumulator_of(a), a._output_nr))
+        else:
+            flags.append(False)
+            nexts.append(_NO_EDGE)
+    ctx.needs_input_grad = tuple(flags)
+    ctx._next = tuple(nexts)
+    ctx._seq = next(_sequence)
     out = cls.forward(ctx, *args)
     if type(out) is tuple:
-        return tuple(_wrap_output(ctx, o, i, needs) for i, o in enumerate(out))
-    return _wrap_output(ctx, out, 0, needs)
+        return tuple(_wrap_output(ctx, o, i) for i, o in enumerate(out))
+    return _wrap_output(ctx, out, 0)
 
 
-def _wrap_output(ctx, data, nr, needs):
+_NO_EDGE = (None, 0)
+_ndarray = np.ndarray
+Op.apply = classmethod(_apply_op)
+
+
+def _wrap_output(ctx, data, nr):
     t = Tensor._wrap(data)
-    if needs:
-        if data.dtype.kind in "fV":  # V: ml_dtypes' bfloat16
-            t._requires_grad = True
-            t._grad_fn = ctx
-            if nr:
-                t._output_nr = nr
-            if ctx._out_saved is True:
-                ctx._out_saved = (t._data, t._version, 0, nr)
-            ctx._out_meta += ((t._data.shape, t._data.dtype),)
-        else:
-            ctx._out_meta += (None,)
+    data = t._data
+    if data.dtype.kind in "fV":  # V: ml_dtypes' bfloat16
+        t._requires_grad = True
+        t._grad_fn = ctx
+        if nr:
+            t._output_nr = nr
+        if ctx._out_saved is True:
+            ctx._out_saved = (data, t._version, 0, nr)
+        ctx._out_meta += ((data.shape, data.dtype),)
+    else:
+        ctx._out_meta += (None,)
     return t
 
 

@@ -18,6 +18,7 @@ for _family in _ops.FAMILIES:
 del _family, _name
 
 from . import _tensor_str  # noqa: E402  (registers Tensor.__repr__)
+from . import nn  # noqa: E402
 from ._tensor_str import set_printoptions  # noqa: E402
 
 if hasattr(_backend, "bfloat16"):

@@ -3,6 +3,9 @@
 `disttorch/__init__.py` re-exports each family's `__all__` as the torch namespace.
 """
 
-from . import convert, creation, elementwise, index, linalg, random, reduce, shape
+from . import (compare, convert, creation, elementwise, index, join, linalg, math,
+               nn_activation, nn_conv, nn_loss, nn_norm, nn_pool, nn_rnn, random, reduce, shape,
+               sorting)
 
-FAMILIES = (creation, random, convert, elementwise, reduce, shape, index, linalg)
+FAMILIES = (creation, random, convert, elementwise, math, compare, reduce, sorting, shape, join,
+            index, linalg, nn_activation, nn_conv, nn_loss, nn_norm, nn_pool, nn_rnn)

@@ -1,0 +1,4 @@
+"""placeholder: filled by its nn op family."""
+
+__all__ = []
+FUNCTIONAL = []

@@ -1,0 +1,3 @@
+"""placeholder: filled by its nn family."""
+
+__all__ = []

@@ -82,34 +82,26 @@ def to_float(x):
 
 
 def broadcast_shapes(*shapes):
-    """torch.broadcast_shapes, raising torch's message for incompatible sizes."""
+    """torch.broadcast_shapes, raising torch's message (dims counted in the result)."""
     ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
     out = [1] * ndim
-    for shape in shapes:
-        offset = ndim - len(shape)
-        for i, size in enumerate(shape):
-            j = offset + i
-            if out[j] == 1:
-                out[j] = size
-            elif size != 1 and size != out[j]:
+    for i in range(ndim - 1, -1, -1):
+        for shape in padded:
+            size = shape[i]
+            if out[i] == 1:
+                out[i] = size
+            elif size != 1 and size != out[i]:
                 raise RuntimeError(
-                    f"The size of tensor a ({out[j]}) must match the size of tensor b ({size}) "
+                    f"The size of tensor a ({out[i]}) must match the size of tensor b ({size}) "
                     f"at non-singleton dimension {i}")
     return tuple(out)
 
 
 def raise_broadcast_error(*shapes):
     """Called when NumPy refused to broadcast: raise torch's RuntimeError instead."""
-    a, b = shapes[0], shapes[1]
-    ndim = max(len(a), len(b))
-    pa = (1,) * (ndim - len(a)) + tuple(a)
-    pb = (1,) * (ndim - len(b)) + tuple(b)
-    for i in range(ndim - 1, -1, -1):
-        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
-            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b "
-                               f"({pb[i]}) at non-singleton dimension {i}")
     broadcast_shapes(*shapes)
-    raise RuntimeError(f"shapes {list(a)} and {list(b)} cannot be broadcast")
+    raise RuntimeError(f"shapes {[list(s) for s in shapes]} cannot be broadcast")
 
 
 def shape_of(x):
@@ -141,10 +133,13 @@ def wrap_dims(dims, ndim):
         return tuple(range(ndim))
     if isinstance(dims, (int, np.integer)):
         return (_wrap_dim(dims, ndim),)
-    out = tuple(sorted(_wrap_dim(d, ndim) for d in dims))
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
-    return out
+    wrapped = [_wrap_dim(d, ndim) for d in dims]
+    seen = set()
+    for d in wrapped:
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    return tuple(sorted(wrapped))
 
 
 # ---------------------------------------------------------------- in-place variants
@@ -176,7 +171,7 @@ def commit_inplace(self, result):
     if rd is not sd and not B.can_cast(rd, sd):
         raise RuntimeError(f"result type {_legacy_name(rd)} can't be cast to the desired output "
                            f"type {_legacy_name(sd)}")
-    if self._base is not None and result._requires_grad and self._base._requires_grad:
+    if self._base is not None and result._requires_grad:
         from .shape import rebase_view_history
 
         rebase_view_history(self, result)

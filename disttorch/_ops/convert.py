@@ -85,7 +85,7 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
         target = _LEGACY_TYPES[name]
         out = to(self, target)
         return out.cuda() if "cuda" in dtype else out
-    if isinstance(dtype, type) and issubclass(dtype, Tensor):
+    if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), B.dtype):
         return to(self, dtype.dtype)
     return to(self, dtype)
 

@@ -115,7 +115,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     # dependency counts over the reachable graph
     deps = {}
-    stack = [node for node, _ in roots]
+    stack = list(dict.fromkeys(node for node, _ in roots))  # one visit per distinct root node
     seen = set(stack)
     while stack:
         node = stack.pop()

@@ -80,22 +80,28 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
                   gen_non_contig_grad_outputs=False, raise_exception=True, **unused):
-    """torch.autograd.gradgradcheck: gradcheck of the first derivative (create_graph)."""
+    """torch.autograd.gradgradcheck: gradcheck of the first derivative (create_graph).
+
+    As in torch, the grad_outputs are inputs of the checked function too, so the second
+    derivative is checked with respect to both the inputs and the output gradients.
+    """
     inputs = _as_tuple(inputs)
     outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(Tensor._wrap(rng.standard_normal(o._data.shape).astype(
             o._data.dtype)) for o in outputs)
-    grad_outputs = _as_tuple(grad_outputs)
-    diff_inputs = [t for t in inputs if isinstance(t, Tensor) and t._requires_grad]
+    grad_outputs = tuple(g.detach().requires_grad_(True) for g in _as_tuple(grad_outputs))
+    n_inputs = len(inputs)
+    if not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
+        raise ValueError("gradgradcheck expects at least one input that requires grad")
 
     def first_derivative(*args):
-        outs = _differentiable_outputs(_as_tuple(func(*args)))
-        wrt = [t for t in args if isinstance(t, Tensor) and t._requires_grad]
-        grads = autograd_grad(outs, wrt, grad_outputs, create_graph=True, allow_unused=True)
+        xs, gs = args[:n_inputs], args[n_inputs:]
+        outs = _differentiable_outputs(_as_tuple(func(*xs)))
+        wrt = [t for t in xs if isinstance(t, Tensor) and t._requires_grad]
+        grads = autograd_grad(outs, wrt, gs, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    assert diff_inputs, "gradgradcheck needs inputs that require grad"
-    return gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol,
+    return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

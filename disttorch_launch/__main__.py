@@ -1,0 +1,7 @@
+"""`python -m disttorch_launch ...` is `disttorchrun ...`."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,9 +1,9 @@
 """torch.nn: Module, Parameter, layers, functional, init and utils."""
 
-from . import functional, modules
+from . import functional, modules, parallel
 from .module import Module
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
 
-__all__ = ["Module", "Parameter", "Buffer", "functional", *_modules_all]
+__all__ = ["Module", "Parameter", "Buffer", "functional", "parallel", *_modules_all]

@@ -1,0 +1,5 @@
+"""torch.nn.parallel: DistributedDataParallel (over disttorch.distributed)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]

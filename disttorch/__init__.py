@@ -19,6 +19,8 @@ del _family, _name
 
 from . import _tensor_str  # noqa: E402  (registers Tensor.__repr__)
 from . import nn  # noqa: E402
+from . import utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
 from . import optim  # noqa: E402
 from . import distributed  # noqa: E402
 from ._tensor_str import set_printoptions  # noqa: E402

@@ -17,6 +17,8 @@ for _family in _ops.FAMILIES:
         globals()[_name] = getattr(_family, _name)
 del _family, _name
 
+from . import linalg  # noqa: E402
+
 from . import _tensor_str  # noqa: E402  (registers Tensor.__repr__)
 from . import nn  # noqa: E402
 from . import utils  # noqa: E402

@@ -341,7 +341,8 @@ def _run_accumulate(node, grad, captures, captured, needed, create_graph, stored
     if current is None:
         data = grad._data
         owner = _owner_id(data)
-        if owner in stored or not data.flags.writeable or not data.flags.c_contiguous:
+        if owner in stored or not getattr(data.flags, "writeable", True) or \
+                not data.flags.c_contiguous:
             grad = grad.clone() if create_graph else Tensor._wrap(data.copy())
             owner = _owner_id(grad._data)
         elif not create_graph and grad._grad_fn is not None:

@@ -256,7 +256,6 @@ class Tensor:
     def detach(self):
         t = Tensor._wrap(self._data)
         t._version = self._version  # detach shares storage, so it shares the version counter
-        t._base = self if self._base is None else self._base
         return t
 
     def detach_(self):

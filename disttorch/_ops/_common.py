@@ -182,6 +182,10 @@ def commit_inplace(self, result):
         self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
         self._requires_grad = True
+        if "_views" in self.__dict__:  # views taken before must not keep the old history
+            from .views import refresh_views
+
+            refresh_views(self)
     return self
 
 
@@ -222,6 +226,10 @@ def make_inplace(fn, ufunc=None):
         if needs_graph(self, other):
             return commit_inplace(self, fn(snapshot(self), other, *args, **kwargs))
         if ufunc is not None and not args and not kwargs:
+            if not self._data.flags.writeable:
+                from .views import check_writable
+
+                check_writable(self)
             x, y, dt = operands(self, other)
             sd = B._FROM_NP[self._data.dtype]
             if dt is not sd and not B.can_cast(dt, sd):

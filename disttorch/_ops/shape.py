@@ -1,67 +1,78 @@
-"""Shape ops: views (view, reshape, expand, transpose, permute, t), clone and contiguous.
+"""Shape ops that return views: view, reshape, flatten, squeeze, expand, permute, transpose,
+movedim, and their in-place forms; clone and contiguous.
 
-A view shares memory and the version counter with its base and records how it was made
-from the base (`_view_chain`), so an in-place op on a view can rewrite the base's history
-(torch's CopySlices) and gradients flow to the base.
+Every view goes through `mark_view` (views.py, re-exported here with the rest of the view
+mechanism: apply_view_chain, CopySlices, rebase_view_history), so in-place ops on views
+reach the base's history.
 """
+
+import warnings
 
 import numpy as np
 
 from .._tensor import Size, Tensor, _wrap_dim
 from ..autograd.function import Op
-from ._common import register
+from ._common import register, sum_to
+from .views import (  # noqa: F401  (re-exported)
+    CopySlices,
+    ViewOfBase,
+    alias_with_history,
+    apply_view_chain,
+    check_writable,
+    mark_view,
+    metadata_inplace,
+    rebase_view_history,
+    strided_view,
+)
 
-__all__ = ["reshape", "t", "transpose", "swapaxes", "swapdims", "permute", "clone"]
-
-
-def mark_view(out, base, method, args):
-    """Record that `out` is `getattr(base, method)(*args)` sharing base's memory."""
-    root = base._base
-    if root is None:
-        root = base
-        chain = ()
-    else:
-        chain = base.__dict__.get("_view_chain", ())
-    out._base = root
-    out._version = base._version
-    out._view_chain = chain + ((method, args),)
-    return out
-
-
-def apply_view_chain(t, chain):
-    for method, args in chain:
-        t = getattr(t, method)(*args)
-    return t
+__all__ = ["reshape", "flatten", "unflatten", "ravel", "squeeze", "unsqueeze", "t",
+           "transpose", "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "adjoint",
+           "broadcast_to", "clone"]
 
 
-def _shape_arg(shape):
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+# ---------------------------------------------------------------- view and reshape
+
+
+def shape_arg(shape):
+    """Sizes given as varargs or as one sequence, as a tuple of ints."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, Tensor)):
         shape = shape[0]
     return tuple(int(s) for s in shape)
 
 
+def _fmt(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
 def infer_shape(shape, numel):
     """Resolve one -1 in `shape`, raising torch's errors for impossible shapes."""
-    shape = list(shape)
-    infer = [i for i, s in enumerate(shape) if s == -1]
-    if len(infer) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
-        if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+    infer = -1
     known = 1
     for i, s in enumerate(shape):
-        if i not in infer:
+        if s == -1:
+            if infer >= 0:
+                raise RuntimeError("only one dimension can be inferred")
+            infer = i
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                               f"{_fmt(shape)}")
+        else:
             known *= s
-    if infer:
+    if infer >= 0:
+        if known == 0 and numel == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape {_fmt(shape)} because the "
+                "unspecified dimension size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
-            raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for "
-                               f"input of size {numel}")
-        shape[infer[0]] = numel // known
-    elif known != numel:
-        raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input "
-                           f"of size {numel}")
-    return tuple(shape)
+            raise RuntimeError(f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
+        return shape[:infer] + (numel // known,) + shape[infer + 1:]
+    if known != numel:
+        raise RuntimeError(f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+_VIEW_ERROR = ("view size is not compatible with input tensor's size and stride (at least one "
+               "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
 
 
 class View(Op):
@@ -69,33 +80,21 @@ class View(Op):
 
     @staticmethod
     def forward(ctx, x, shape):
-        data = x._data
-        ctx.in_shape = data.shape
-        try:
-            return data.reshape(shape, copy=False)
-        except ValueError:
-            raise RuntimeError("view size is not compatible with input tensor's size and stride "
-                               "(at least one dimension spans across two contiguous subspaces). "
-                               "Use .reshape(...) instead.") from None
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.reshape(ctx.in_shape), None
-
-
-class Reshape(Op):
-    """reshape that had to copy (torch names the node _ReshapeAlias/CloneBackward chain)."""
-
-    node_name = "ReshapeAliasBackward0"
-
-    @staticmethod
-    def forward(ctx, x, shape):
         ctx.in_shape = x._data.shape
-        return x._data.reshape(shape)
+        try:
+            return x._data.reshape(shape, copy=False)
+        except ValueError:
+            raise RuntimeError(_VIEW_ERROR) from None
 
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape), None
+
+
+class UnsafeView(View):
+    """reshape of a tensor that no view can express: torch reshapes a contiguous clone."""
+
+    node_name = "UnsafeViewBackward0"
 
 
 def view(self, *shape):
@@ -103,20 +102,25 @@ def view(self, *shape):
         from .convert import view_as_dtype
 
         return view_as_dtype(self, shape[0])
-    shape = infer_shape(_shape_arg(shape), self._data.size)
+    shape = infer_shape(shape_arg(shape), self._data.size)
     return mark_view(View.apply(self, shape), self, "view", (shape,))
 
 
-def reshape(input, *shape):
-    shape = infer_shape(_shape_arg(shape), input._data.size)
-    if shape == input._data.shape:
-        return view(input, shape)
+def _viewable(data, shape):
+    if data.flags.c_contiguous:
+        return True
     try:
-        input._data.reshape(shape, copy=False)
+        data.reshape(shape, copy=False)
     except ValueError:
-        # not expressible as a view: torch copies (clone then view)
-        return View.apply(clone(input), shape)
-    return view(input, shape)
+        return False
+    return True
+
+
+def reshape(input, *shape):
+    shape = infer_shape(shape_arg(shape), input._data.size)
+    if _viewable(input._data, shape):
+        return mark_view(View.apply(input, shape), input, "view", (shape,))
+    return UnsafeView.apply(Clone.apply(input, "C"), shape)
 
 
 def view_as(self, other):
@@ -127,10 +131,109 @@ def reshape_as(self, other):
     return reshape(self, other._data.shape)
 
 
+def flatten(input, start_dim=0, end_dim=-1):
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, (1,))
+    start, end = _wrap_dim(start_dim, len(shape)), _wrap_dim(end_dim, len(shape))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    merged = 1
+    for s in shape[start:end + 1]:
+        merged *= s
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def unflatten(input, dim, sizes):
+    shape = input._data.shape
+    d = _wrap_dim(dim, len(shape))
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if -1 in sizes:
+        sizes = infer_shape(sizes, shape[d])
+    elif Size(sizes).numel() != shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {_fmt(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shape[d]}) in the input tensor")
+    return view(input, shape[:d] + sizes + shape[d + 1:])
+
+
+def ravel(input):
+    return view(contiguous(input), (-1,))
+
+
 register("view", view)
 register("reshape", reshape)
 register("view_as", view_as)
 register("reshape_as", reshape_as)
+register("flatten", flatten)
+register("unflatten", unflatten)
+register("ravel", ravel)
+
+
+# ---------------------------------------------------------------- squeeze and unsqueeze
+
+
+class Squeeze(Op):
+    node_name = "SqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.in_shape = x._data.shape
+        return x._data.squeeze(axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
+
+class SqueezeDim(Squeeze):
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Squeeze):
+    node_name = "SqueezeBackward2"
+
+
+class Unsqueeze(Op):
+    node_name = "UnsqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.in_shape = x._data.shape
+        return np.expand_dims(x._data, dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
+
+def squeeze(input, dim=None):
+    shape = input._data.shape
+    if dim is None:
+        op, axes = Squeeze, tuple(i for i, s in enumerate(shape) if s == 1)
+    elif isinstance(dim, (tuple, list)):
+        op = SqueezeDims
+        axes = tuple(d for d in sorted({_wrap_dim(d, len(shape)) for d in dim})
+                     if shape[d] == 1)
+    else:
+        d = _wrap_dim(dim, len(shape))
+        op, axes = SqueezeDim, ((d,) if shape and shape[d] == 1 else ())
+    return mark_view(op.apply(input, axes), input, "squeeze", (dim,))
+
+
+def unsqueeze(input, dim):
+    d = _wrap_dim(dim, input._data.ndim + 1)
+    return mark_view(Unsqueeze.apply(input, d), input, "unsqueeze", (d,))
+
+
+register("squeeze", squeeze)
+register("unsqueeze", unsqueeze)
+
+
+# ---------------------------------------------------------------- expand
 
 
 class Expand(Op):
@@ -138,42 +241,56 @@ class Expand(Op):
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.in_shape = x._data.shape
-        return np.broadcast_to(x._data, shape)
+        data = x._data
+        ctx.in_shape = data.shape
+        if Size(shape).numel() == data.size:  # nothing repeats: a writable view
+            return data.reshape(shape)
+        lead = len(shape) - data.ndim
+        strides = (0,) * lead + tuple(
+            0 if n == 1 and s != 1 else st for n, s, st in zip(data.shape, shape[lead:],
+                                                               data.strides))
+        view = strided_view(data, shape, strides)
+        view.flags.writeable = False  # elements share memory: torch refuses writes
+        return view
 
     @staticmethod
     def backward(ctx, grad):
-        from ._common import sum_to
-
         return sum_to(grad, ctx.in_shape), None
 
 
+def _legacy(t):
+    from ._common import _legacy_name
+
+    return _legacy_name(t.dtype)
+
+
 def expand(self, *sizes):
-    sizes = _shape_arg(sizes)
+    sizes = shape_arg(sizes)
     shape = self._data.shape
+    if sizes == shape:
+        return mark_view(Expand.apply(self, sizes), self, "expand", (sizes,))
     if len(sizes) < len(shape):
         raise RuntimeError(
-            f"expand(torch.{_legacy(self)}Tensor{{[{', '.join(map(str, shape))}]}}, "
-            f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided "
-            f"({len(sizes)}) must be greater or equal to the number of dimensions in the "
-            f"tensor ({len(shape)})")
+            f"expand(torch.{_legacy(self)}Tensor{{{_fmt(shape)}}}, size={_fmt(sizes)}): the "
+            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number "
+            f"of dimensions in the tensor ({len(shape)})")
     lead = len(sizes) - len(shape)
     target = []
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
-                                   "leading, non-existing dimension 0")
+                                   f"leading, non-existing dimension {i}")
             target.append(s)
             continue
         own = shape[i - lead]
         if s == -1:
             s = own
-        elif own != 1 and s != own:
+        elif own != s and own != 1:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({own}) "
-                f"at non-singleton dimension {i}.  Target sizes: "
-                f"[{', '.join(map(str, sizes))}].  Tensor sizes: [{', '.join(map(str, shape))}]")
+                f"at non-singleton dimension {i}.  Target sizes: {_fmt(sizes)}.  Tensor "
+                f"sizes: {_fmt(shape)}")
         target.append(s)
     target = tuple(target)
     return mark_view(Expand.apply(self, target), self, "expand", (target,))
@@ -183,14 +300,16 @@ def expand_as(self, other):
     return expand(self, other._data.shape)
 
 
-def _legacy(t):
-    from ._common import _legacy_name
-
-    return _legacy_name(t.dtype)
+def broadcast_to(input, size):
+    return expand(input, tuple(size))
 
 
 register("expand", expand)
 register("expand_as", expand_as)
+register("broadcast_to", broadcast_to)
+
+
+# ---------------------------------------------------------------- permutations
 
 
 class Permute(Op):
@@ -219,8 +338,20 @@ class Transpose(Op):
         return grad.transpose(*ctx.dims), None, None
 
 
+class T(Op):
+    node_name = "TBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data.T
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.t()
+
+
 def permute(input, *dims):
-    dims = _shape_arg(dims)
+    dims = shape_arg(dims)
     ndim = input._data.ndim
     if len(dims) != ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -238,18 +369,6 @@ def transpose(input, dim0, dim1):
     return mark_view(Transpose.apply(input, d0, d1), input, "transpose", (d0, d1))
 
 
-class T(Op):
-    node_name = "TBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        return x._data.T
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.t()
-
-
 def t(input):
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
@@ -257,103 +376,144 @@ def t(input):
     return mark_view(T.apply(input), input, "t", ())
 
 
+def movedim(input, source, destination):
+    ndim = input._data.ndim
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source "
+                           f"({_fmt(src)} dims) should contain the same number of dims as "
+                           f"destination ({_fmt(dst)} dims)")
+    src_w = [_wrap_dim(d, ndim) for d in src]
+    dst_w = [_wrap_dim(d, ndim) for d in dst]
+    if len(set(src_w)) != len(src_w):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({_fmt(src)})")
+    if len(set(dst_w)) != len(dst_w):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({_fmt(dst)})")
+    order = [None] * ndim
+    for s, d in zip(src_w, dst_w):
+        order[d] = s
+    rest = iter(i for i in range(ndim) if i not in src_w)
+    perm = tuple(o if o is not None else next(rest) for o in order)
+    return mark_view(Permute.apply(input, perm), input, "permute", (perm,))
+
+
+def _T(self):
+    ndim = self._data.ndim
+    if ndim == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=2)
+    elif ndim != 2:
+        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                      "shape is deprecated and it will throw an error in a future release. "
+                      "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
+                      "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                      UserWarning, stacklevel=2)
+    return permute(self, tuple(range(ndim - 1, -1, -1)))
+
+
+def _matrix_transpose(name):
+    def get(self):
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of "
+                               f"matrices. Got {self._data.ndim}-D tensor.")
+        return transpose(self, -2, -1)
+
+    return get
+
+
+def _H(self):
+    ndim = self._data.ndim
+    if ndim != 2:
+        hint = (" For batches of matrices, consider using tensor.mH" if ndim > 2 else "")
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{ndim}-D tensor.{hint}")
+    return transpose(self, 0, 1)
+
+
+def adjoint(input):
+    if input._data.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {input._data.ndim}-D tensor.")
+    return transpose(input, -2, -1)
+
+
 swapaxes = swapdims = transpose
+moveaxis = movedim
 register("permute", permute)
 register("transpose", transpose)
 register("swapaxes", transpose)
 register("swapdims", transpose)
 register("t", t)
-Tensor.T = property(lambda self: permute(self, tuple(range(self._data.ndim - 1, -1, -1))))
-Tensor.mT = property(lambda self: transpose(self, -2, -1))
-Tensor.H = Tensor.T
-Tensor.mH = Tensor.mT
+register("movedim", movedim)
+register("moveaxis", movedim)
+register("adjoint", adjoint)
+Tensor.T = property(_T)
+Tensor.mT = property(_matrix_transpose("mT"))
+Tensor.H = property(_H)
+Tensor.mH = property(_matrix_transpose("mH"))
 
 
-def _transpose_inplace(self, dim0, dim1):
-    result = transpose(self.detach(), dim0, dim1)
-    self._data = result._data
-    self._version[0] += 1
-    return self
+# ---------------------------------------------------------------- in-place metadata changes
+
+
+def _squeeze_inplace(self, dim=None):
+    name = ("SqueezeBackward3" if dim is None else
+            "SqueezeBackward5" if isinstance(dim, (tuple, list)) else "SqueezeBackward4")
+    return metadata_inplace(squeeze, name)(self, dim)
 
 
 def _t_inplace(self):
-    return _transpose_inplace(self, 0, 1) if self._data.ndim == 2 else self
+    return metadata_inplace(t, "TBackward1")(self)
 
 
-register("transpose_", _transpose_inplace)
+register("unsqueeze_", metadata_inplace(unsqueeze, "UnsqueezeBackward1"))
+register("squeeze_", _squeeze_inplace)
+register("transpose_", metadata_inplace(transpose, "TransposeBackward1"))
+register("swapaxes_", Tensor.transpose_)
+register("swapdims_", Tensor.transpose_)
 register("t_", _t_inplace)
+
+
+# ---------------------------------------------------------------- copies
 
 
 class Clone(Op):
     node_name = "CloneBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        return x._data.copy()
+    def forward(ctx, x, order):
+        return x._data.copy(order=order)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 def clone(input, *, memory_format=None):
-    return Clone.apply(input)
+    # torch's preserve_format keeps the strides of a dense tensor (numpy's order "K") and
+    # makes overlapping (expanded) ones contiguous
+    data = input._data
+    dense = memory_format is None and all(s or n < 2 for n, s in zip(data.shape, data.strides))
+    return Clone.apply(input, "K" if dense else "C")
 
 
 def contiguous(self, memory_format=None):
     if self._data.flags.c_contiguous:
         return self
-    return Clone.apply(self)
+    return Clone.apply(self, "C")
 
 
 register("clone", clone)
 register("contiguous", contiguous)
 
 
-# ---------------------------------------------------------------- in-place on views
+# ---------------------------------------------------------------- the rest of the family
 
+from . import rearrange as _rearrange  # noqa: E402  (they use the above)
+from . import slicing as _slicing  # noqa: E402
 
-class CopySlices(Op):
-    """The base of a view after an in-place op on the view: base with the view replaced."""
-
-    node_name = "CopySlices"
-
-    @staticmethod
-    def forward(ctx, base, value, chain):
-        data = base._data.copy()
-        region = apply_view_chain(Tensor._wrap(data), chain)._data
-        region[...] = value._data
-        mask = np.ones(data.shape, dtype=data.dtype)
-        apply_view_chain(Tensor._wrap(mask), chain)._data[...] = 0
-        ctx.mask = mask
-        ctx.chain = chain
-        return data
-
-    @staticmethod
-    def backward(ctx, grad):
-        g_base = grad * Tensor._wrap(ctx.mask) if ctx.needs_input_grad[0] else None
-        g_value = apply_view_chain(grad, ctx.chain) if ctx.needs_input_grad[1] else None
-        if g_value is not None and not g_value._data.flags.c_contiguous:
-            g_value = g_value.contiguous()
-        return g_base, g_value, None
-
-
-def rebase_view_history(view_tensor, value):
-    """In-place op result `value` written through `view_tensor` into its base."""
-    from ._common import snapshot
-
-    base = view_tensor._base
-    if base._grad_fn is None and base._requires_grad:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    chain = view_tensor.__dict__.get("_view_chain", ())
-    new_base = CopySlices.apply(snapshot(base), value, chain)
-    base._data[...] = new_base._data
-    base._version[0] += 1
-    base._grad_fn = new_base._grad_fn
-    base._output_nr = 0
-    base._requires_grad = True
-    fresh = apply_view_chain(base, chain)
-    view_tensor._grad_fn = fresh._grad_fn
-    view_tensor._output_nr = fresh._output_nr
-    view_tensor._requires_grad = True
+for _module in (_slicing, _rearrange):
+    for _name in _module.__all__:
+        globals()[_name] = getattr(_module, _name)
+    __all__ += _module.__all__

@@ -24,6 +24,10 @@ test: $(STAMP)
 	  $(BIN)/mpirun -n 2 $(BIN)/python -m pytest -q tests/distributed && \
 	  $(BIN)/mpirun -n 3 --oversubscribe $(BIN)/python -m pytest -q tests/distributed; fi
 
+# the main job: data-parallel CNN training on the bundled digits, 2 ranks
+run: $(STAMP)
+	$(BIN)/disttorchrun -n 2 examples/train_ddp.py --checkpoint-dir runs/digits $(ARGS)
+
 test-core: $(STAMP)
 	$(BIN)/python -m pytest -q tests --ignore=tests/distributed
 

@@ -147,12 +147,15 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if deps.get(node, 0) == 0:
                 heapq.heappush(ready, (-node._seq, id(node), node))
         push, pop = heapq.heappush, heapq.heappop
-        while ready:
-            node = pop(ready)[2]
+        node = None  # a node to run next without going through the heap
+        while node is not None or ready:
+            if node is None:
+                node = pop(ready)[2]
             grads = buffers.pop(node)
             if type(node) is AccumulateGrad:
                 _run_accumulate(node, grads[0], captures, captured, needed, create_graph,
                                 stored)
+                node = None
                 continue
             executed.append(node)
             if node._pre_hooks or node._retain_hooks or node._node_prehooks or captures:
@@ -165,6 +168,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     in_grads = (in_grads,)
             else:
                 in_grads = _call_backward(node, grads)
+            follow = None
             for (child, nr), g in zip(node._next, in_grads):
                 if child is None:
                     continue
@@ -180,10 +184,18 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         if type(child) is AccumulateGrad:
                             _run_accumulate(child, buffers.pop(child)[0], captures, captured,
                                             needed, create_graph, stored)
+                        elif follow is None:
+                            follow = child
                         else:
                             push(ready, (-child._seq, id(child), child))
                     else:
                         _skip(child, deps, buffers, ready)
+            # a chain's single ready child runs next directly when it is also the newest
+            # ready node (the order the heap would give), saving a push and a pop
+            if follow is not None and ready and -ready[0][0] > follow._seq:
+                push(ready, (-follow._seq, id(follow), follow))
+                follow = None
+            node = follow
         for callback in callbacks:
             callback()
     finally:

@@ -54,6 +54,7 @@ class Tensor:
     _retains_grad = False
     _acc_ref = None  # weakref to this leaf's AccumulateGrad node
     _is_inference = False
+    __array_priority__ = 1000  # `np.float64(2) * t` gives a Tensor (Tensor.__rmul__), as in torch
 
     def __new__(cls, *args, **kwargs):
         return _legacy_constructor(cls, *args, **kwargs)

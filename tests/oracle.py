@@ -40,10 +40,8 @@ def _wrap(module, value, requires_grad):
 
 
 def to_numpy(value):
-    if isinstance(value, torch.Tensor):
-        return value.detach().numpy()
-    if isinstance(value, disttorch.Tensor):
-        return value.detach().numpy()
+    if isinstance(value, (torch.Tensor, disttorch.Tensor)):
+        return value.detach().numpy(force=True)
     return np.asarray(value)
 
 

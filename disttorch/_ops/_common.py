@@ -32,14 +32,23 @@ def result_dtype(*operands):
     return B.result_type_of(dims, zeros, wrapped)
 
 
+_INT_LIMITS = (-2 ** 63, 2 ** 64)
+
+
 def scalar_array(value, dt, like=None):
-    """A Python scalar as a 0-d array of dtype `dt` (on the device of `like`)."""
+    """A Python scalar as a 0-d array of dtype `dt` (on the device of `like`).
+
+    Like torch (a C cast), integers out of the dtype's range wrap modulo 2**bits; only
+    integers beyond 64 bits are refused.
+    """
     xp = B.get_array_module(like) if like is not None else np
+    if type(value) is int and not _INT_LIMITS[0] <= value < _INT_LIMITS[1]:
+        raise OverflowError("int too big to convert" if value > 0 else
+                            "can't convert negative int to unsigned")
     try:
         return xp.asarray(value, dtype=dt.np)
     except OverflowError:
-        raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow"
-                           ) from None
+        return xp.asarray(value % 2 ** 64, dtype=np.uint64).astype(dt.np)
 
 
 def operands(a, b):
@@ -232,6 +241,10 @@ def make_inplace(fn, ufunc=None):
                 check_writable(self)
             x, y, dt = operands(self, other)
             sd = B._FROM_NP[self._data.dtype]
+            out_shape = broadcast_shapes(self._data.shape, shape_of(other))
+            if out_shape != self._data.shape:
+                raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match "
+                                   f"the broadcast shape {list(out_shape)}")
             if dt is not sd and not B.can_cast(dt, sd):
                 raise RuntimeError(f"result type {_legacy_name(dt)} can't be cast to the "
                                    f"desired output type {_legacy_name(sd)}")

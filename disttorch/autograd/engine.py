@@ -162,7 +162,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 grads = _run_pre_hooks(node, grads, captures, captured)
             if needed is not None and node not in needed:
                 in_grads = (None,) * len(node._next)
-            elif node._is_op and not node._hooks and None not in grads:
+            elif node._is_op and not node._hooks and _all_present(grads):
                 in_grads = node.backward(node, *grads)
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
@@ -220,6 +220,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     return None
 
 
+def _all_present(grads):
+    """No missing gradient (identity tests: `None in grads` would call Tensor.__eq__)."""
+    for g in grads:
+        if g is None:
+            return False
+    return True
+
+
 def _skip(node, deps, buffers, ready):
     """A node that received no gradient at all: release its children without running it."""
     stack = [node]
@@ -272,7 +280,7 @@ def _run_pre_hooks(node, grads, captures, captured):
 def _call_backward(node, grads):
     if not grads:  # a node whose outputs were all non-differentiable
         grads = [None]
-    if node.materialize_grads and None in grads:
+    if node.materialize_grads and not _all_present(grads):
         xp = B.get_array_module(*[g._data for g in grads if g is not None])
         for nr, g in enumerate(grads):
             meta = node._out_meta[nr]

@@ -42,6 +42,9 @@ def _analytical_jacobian(outputs, inputs, index):
     target = inputs[index]
     for out in outputs:
         flat_size = out._data.size
+        if not out._requires_grad:  # an output independent of the inputs: zero rows
+            rows.extend(np.zeros(target._data.size) for _ in range(flat_size))
+            continue
         for k in range(flat_size):
             seed = np.zeros(out._data.shape, dtype=out._data.dtype)
             seed.reshape(-1)[k] = 1
@@ -64,7 +67,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
                           "point. This check will likely fail if all the inputs are not of "
                           "double precision floating point.", stacklevel=2)
-    outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
+    outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
     for i in grad_inputs:
         numerical = _numerical_jacobian(func, inputs, i, eps)
         analytical = _analytical_jacobian(outputs, inputs, i)
@@ -101,7 +104,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         outs = _differentiable_outputs(_as_tuple(func(*xs)))
         wrt = [t for t in xs if isinstance(t, Tensor) and t._requires_grad]
         grads = autograd_grad(outs, wrt, gs, create_graph=True, allow_unused=True)
-        return tuple(g for g in grads if g is not None)
+        return tuple(Tensor._wrap(t._data * 0) if g is None else g for g, t in zip(grads, wrt))
 
     return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

@@ -209,3 +209,88 @@ def test_mismatched_models_raise_on_every_rank():
     model = Dense(3, 2 + (rank == 1))
     with pytest.raises(RuntimeError, match="same model on every rank"):
         DDP(model.double())
+
+
+def cnn_with_batchnorm(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3)).double()
+
+
+def image_batch(step, n=GLOBAL_BATCH):
+    rng = np.random.default_rng(200 + step)
+    return (torch.tensor(rng.standard_normal((n, 1, 8, 8))),
+            torch.tensor(rng.standard_normal((n, 3))))
+
+
+def test_ddp_cnn_with_sync_batchnorm_matches_single_process():
+    model = cnn_with_batchnorm()
+    reference = copy.deepcopy(model)
+    ddp = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(model))
+    assert isinstance(ddp.module[1], nn.SyncBatchNorm)
+    opt = torch.optim.SGD(ddp.parameters(), lr=0.05, momentum=0.9)
+    ref_opt = torch.optim.SGD(reference.parameters(), lr=0.05, momentum=0.9)
+    for step in range(10):
+        x, y = image_batch(step)
+        opt.zero_grad()
+        mse(ddp(shard(x)), shard(y)).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        mse(reference(x), y).backward()
+        ref_opt.step()
+    assert_same_params(ddp.module, reference)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        np.testing.assert_allclose(getattr(ddp.module[1], name).numpy(),
+                                   getattr(reference[1], name).numpy(), rtol=1e-10)
+
+
+def test_sync_batchnorm_eval_and_single_rank_fall_back_to_batchnorm():
+    """Eval mode uses the running statistics; in training, one rank's statistics are global
+    only at world size 1, so compare eval outputs after each saw the same local batch."""
+    bn = nn.SyncBatchNorm(3).double()
+    ref = nn.BatchNorm1d(3).double()
+    x = torch.randn(4, 3, 5).double()
+    if dist.get_world_size() == 1:
+        np.testing.assert_allclose(bn(x).detach().numpy(), ref(x).detach().numpy(),
+                                   rtol=1e-12)
+    else:
+        bn(x)  # running statistics from every rank's batch
+        ref.load_state_dict(bn.state_dict())
+    with torch.no_grad():
+        np.testing.assert_allclose(bn.eval()(x).numpy(), ref.eval()(x).numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="expected at least 2D input"):
+        bn(torch.randn(3))
+
+
+class SequenceModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 8, batch_first=True)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+def test_ddp_lstm_matches_single_process():
+    def model_fn():
+        torch.manual_seed(0)
+        return SequenceModel().double()
+
+    model = model_fn()
+    reference = copy.deepcopy(model)
+    ddp = DDP(model)
+    opt = torch.optim.Adam(ddp.parameters(), lr=0.01)
+    ref_opt = torch.optim.Adam(reference.parameters(), lr=0.01)
+    for step in range(10):
+        rng = np.random.default_rng(300 + step)
+        x = torch.tensor(rng.standard_normal((GLOBAL_BATCH, 6, 4)))
+        y = torch.tensor(rng.standard_normal((GLOBAL_BATCH, 3)))
+        opt.zero_grad()
+        mse(ddp(shard(x)), shard(y)).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        mse(reference(x), y).backward()
+        ref_opt.step()
+    assert_same_params(ddp.module, reference, rtol=1e-9, atol=1e-11)

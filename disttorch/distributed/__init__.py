@@ -48,6 +48,7 @@ from .process_group import (
 )
 from .work import Future, Work
 from . import algorithms  # noqa: E402  (Join, DDP comm hooks; needs the names above)
+from . import optim  # noqa: E402  (ZeroRedundancyOptimizer; needs the names above)
 
 # under mpirun or srun, torchrun-style scripts may read RANK etc. before init_process_group
 if _env.detect().launched_by_mpi:
@@ -74,7 +75,7 @@ def is_torchelastic_launched():
 
 
 __all__ = [
-    "Backend", "Future", "algorithms", "GroupMember", "P2POp", "ProcessGroup", "ReduceOp", "Work",
+    "Backend", "Future", "algorithms", "optim", "GroupMember", "P2POp", "ProcessGroup", "ReduceOp", "Work",
     "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
     "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast", "broadcast_object_list",
     "destroy_process_group", "gather", "gather_object", "get_backend", "get_global_rank",

@@ -47,7 +47,13 @@ class Joinable(ABC):
 
 
 class Join:
-    """Context manager: `with Join([ddp_model]): for batch in my_rank_batches: ...`."""
+    """Context manager: `with Join([ddp_model]): for batch in my_rank_batches: ...`.
+
+    Each training iteration, every Joinable calls `Join.notify_join_context(self)`; the first
+    Joinable of the active Join does the all-reduce that counts the ranks still training.
+    """
+
+    _active = []  # the Join contexts entered and not yet left (innermost last)
 
     def __init__(self, joinables, enable=True, throw_on_early_termination=False, **kwargs):
         if not joinables:
@@ -62,7 +68,19 @@ class Join:
     def __enter__(self):
         if self._enable:
             self._hooks = [j.join_hook(**self._kwargs) for j in self._joinables]
+            Join._active.append(self)
         return self
+
+    @staticmethod
+    def notify_join_context(joinable):
+        """Called by a Joinable once per iteration: the ranks still training, counted by the
+        first Joinable of the active Join (None for the others and outside a Join)."""
+        if not Join._active:
+            return None
+        join = Join._active[-1]
+        if join._joinables[0] is not joinable:
+            return None
+        return join._count_active(1)
 
     def _count_active(self, value):
         count = Tensor._wrap(np.asarray([value], dtype=np.int64))
@@ -70,7 +88,10 @@ class Join:
         return int(count._data[0])
 
     def __exit__(self, exc_type, exc, tb):
-        if not self._enable or exc_type is not None:
+        if not self._enable:
+            return False
+        Join._active.remove(self)
+        if exc_type is not None:
             return False
         if self._throw:
             raise RuntimeError("Detected at least one rank that exhausted inputs. Throwing "

@@ -10,8 +10,6 @@ does), so every rank issues the same collectives in the same order and none is l
 
 import contextlib
 
-import numpy as np
-
 from ... import distributed as dist
 from ..._backend import get_array_module
 from ..._tensor import Tensor
@@ -193,7 +191,9 @@ class DistributedDataParallel(Module, Joinable):
             message, self._unreduced_error = self._unreduced_error, None
             raise RuntimeError(message)
         if self._join_config is not None and self._join_config.enable:
-            self._active_ranks = self._join_allreduce(1)
+            active = Join.notify_join_context(self)
+            if active is not None:
+                self._active_ranks = active
         if self.broadcast_buffers and self.require_forward_param_sync:
             self._sync_buffers()
         if is_grad_enabled() and self.require_backward_grad_sync:
@@ -208,12 +208,6 @@ class DistributedDataParallel(Module, Joinable):
         with no_grad():
             for buf in self.module.buffers():
                 dist.broadcast(buf, src=src, group=self.process_group)
-
-    def _join_allreduce(self, value):
-        """Count the ranks still training (every rank calls this once per iteration)."""
-        count = Tensor._wrap(np.asarray([value], dtype=np.int64))
-        dist.all_reduce(count, group=self.process_group)
-        return int(count._data[0])
 
     # ---------------------------------------------------------------- backward
 

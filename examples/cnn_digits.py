@@ -5,13 +5,13 @@
 
 import argparse
 
+from _digits import digits_arrays, make_dataset_class
+from tqdm import tqdm
+
 import disttorch as torch
 import disttorch.nn.functional as F
 from disttorch import nn
 from disttorch.utils.data import DataLoader
-from tqdm import tqdm
-
-from _digits import digits_arrays, make_dataset_class
 
 
 class LeNet(nn.Module):

@@ -8,11 +8,11 @@ import argparse
 import os
 import tempfile
 
+from _digits import digits_arrays, make_dataset_class
+
 import disttorch as torch
 from disttorch import nn
 from disttorch.utils.data import DataLoader
-
-from _digits import digits_arrays, make_dataset_class
 
 
 class NeuralNetwork(nn.Module):

@@ -4,9 +4,9 @@ custom Functions and higher-order gradients."""
 import numpy as np
 import pytest
 import torch
+from oracle import arr, assert_same
 
 import disttorch
-from oracle import arr, assert_same
 
 FRAMEWORKS = [torch, disttorch]
 

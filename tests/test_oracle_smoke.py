@@ -1,7 +1,6 @@
 """Smoke rows for the oracle harness itself, on the core ops."""
 
 import pytest
-
 from oracle import arr, check, check_error, gradcheck_op
 
 

@@ -11,9 +11,8 @@ import numpy as np
 from .. import _backend as B
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._common import check_inplace, commit_inplace, needs_graph, register, sum_to
+from ._common import broadcast_shapes, check_inplace, commit_inplace, needs_graph, register, sum_to
 from ._python_data import checked_scalar
-from ._common import broadcast_shapes
 
 __all__ = ["fill", "fill_", "zero_"]
 

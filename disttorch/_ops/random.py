@@ -14,9 +14,8 @@ import numpy as np
 from .. import _backend as B
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._common import _legacy_name, register
+from ._common import _legacy_name, broadcast_shapes, register
 from ._python_data import C_NAMES
-from ._common import broadcast_shapes
 from .creation import dtype_arg, finish, out_dtype, parse_size, write_out
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",

@@ -75,7 +75,8 @@ def is_torchelastic_launched():
 
 
 __all__ = [
-    "Backend", "Future", "algorithms", "optim", "GroupMember", "P2POp", "ProcessGroup", "ReduceOp", "Work",
+    "Backend", "Future", "algorithms", "optim", "GroupMember", "P2POp", "ProcessGroup",
+    "ReduceOp", "Work",
     "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
     "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast", "broadcast_object_list",
     "destroy_process_group", "gather", "gather_object", "get_backend", "get_global_rank",

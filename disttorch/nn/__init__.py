@@ -7,4 +7,5 @@ from .modules import __all__ as _modules_all
 from .parallel import SyncBatchNorm
 from .parameter import Buffer, Parameter
 
-__all__ = ["Module", "Parameter", "Buffer", "functional", "init", "parallel", "utils", "SyncBatchNorm", *_modules_all]
+__all__ = ["Module", "Parameter", "Buffer", "functional", "init", "parallel", "utils",
+           "SyncBatchNorm", *_modules_all]

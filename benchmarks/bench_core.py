@@ -6,6 +6,9 @@
 Per-op: a chain of 200 small elementwise ops on 16-element tensors, forward + backward,
 time divided by 200. Matmul: a chain of 1024x1024 float32 matmuls (forward only), GFLOP/s.
 Both run on one thread (torch.set_num_threads(1), OMP/BLAS threads 1).
+
+Times are CPU time of the (single-threaded) process, so other load on a shared machine
+changes them little; each framework runs in its own process.
 """
 
 import argparse
@@ -48,9 +51,9 @@ def per_op_chain(torch, repeats):
         step()
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         step()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best / 200 * 1e6  # microseconds per op, forward + backward
 
 
@@ -67,9 +70,9 @@ def matmul_chain(torch, repeats, n=1024, length=8):
     run()
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         run()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     flops = 2 * n ** 3 * (length - 1)
     return flops / best / 1e9  # GFLOP/s
 

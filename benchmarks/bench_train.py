@@ -7,6 +7,9 @@ Models (issue 3): MLP 784-1024-1024-10 batch 128 with SGD momentum; LeNet-style 
 (conv32-conv64-maxpool-fc128-fc10, PyTorch's MNIST example) batch 64 with Adadelta-like SGD;
 LSTM input 64, hidden 256, seq 35, batch 32. The time is the median of timed steps
 (forward, loss, backward, optimizer step) after warm-up.
+
+Times are CPU time of the (single-threaded) process, so other load on a shared machine
+changes them little; each framework runs in its own process.
 """
 
 import argparse
@@ -99,9 +102,9 @@ def measure(framework, model_name, steps):
         step()
     times = []
     for _ in range(steps):
-        start = time.perf_counter()
+        start = time.process_time()
         step()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return statistics.median(times) * 1e3
 
 

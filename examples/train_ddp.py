@@ -125,7 +125,10 @@ def main(argv=None):
     train_x, train_y, test_x, test_y = digits_arrays()
     train_set, test_set = Digits(train_x, train_y), Digits(test_x, test_y)
     sampler = DistributedSampler(train_set, shuffle=True, seed=args.seed)
-    loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler)
+    # its own generator: creating an iterator then never draws from the global RNG, which a
+    # resumed run restores from the checkpoint (dropout draws from it)
+    loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler,
+                        generator=torch.Generator())
 
     torch.manual_seed(args.seed)  # the same initial model everywhere (DDP broadcasts anyway)
     model = CNN()
@@ -136,7 +139,7 @@ def main(argv=None):
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=4, gamma=0.5)
     torch.manual_seed(args.seed + rank)
 
-    start_epoch, start_step, history, resume_rng = 0, 0, [], None
+    start_epoch, start_step, history = 0, 0, []
     path = checkpoint_path(args.checkpoint_dir)
     if args.resume and os.path.exists(path):
         state = torch.load(path, weights_only=True)
@@ -147,7 +150,7 @@ def main(argv=None):
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, start_step, history = state["epoch"], state["step"], state["history"]
-        resume_rng = state["rng_states"][rank]
+        torch.set_rng_state(state["rng_states"][rank])
         if rank == 0:
             print(f"resumed from {path} at epoch {start_epoch + 1}, step {start_step}",
                   flush=True)
@@ -161,9 +164,6 @@ def main(argv=None):
         skip = start_step if epoch == start_epoch else 0
         for _ in range(skip):  # same permutation as before the interruption
             next(batches)
-        if resume_rng is not None:  # after iter(): creating the iterator draws a seed
-            torch.set_rng_state(resume_rng)
-            resume_rng = None
         bar = tqdm(batches, total=len(loader), initial=skip, desc=f"epoch {epoch + 1}",
                    disable=args.no_progress or rank != 0, leave=False)
         for step, (images, labels) in enumerate(bar, start=skip):

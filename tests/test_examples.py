@@ -72,3 +72,14 @@ def test_train_ddp_resume_reproduces_uninterrupted_losses(tmp_path):
     expected = checkpoint_history(straight)
     assert len(expected) > 9
     assert checkpoint_history(interrupted) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_train_ddp_resume_from_epoch_end_reproduces_losses(tmp_path):
+    common = ["examples/train_ddp.py", "--batch-size", "64", "--no-progress"]
+    straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
+    run(launcher(*common, "--epochs", "2", "--checkpoint-dir", straight))
+    run(launcher(*common, "--epochs", "1", "--checkpoint-dir", resumed))
+    out = run(launcher(*common, "--epochs", "2", "--checkpoint-dir", resumed, "--resume"))
+    assert "resumed from" in out and "epoch 2, step 0" in out
+    assert checkpoint_history(resumed) == pytest.approx(checkpoint_history(straight),
+                                                        rel=1e-9, abs=1e-12)

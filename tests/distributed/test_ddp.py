@@ -294,3 +294,23 @@ def test_ddp_lstm_matches_single_process():
         mse(reference(x), y).backward()
         ref_opt.step()
     assert_same_params(ddp.module, reference, rtol=1e-9, atol=1e-11)
+
+
+def test_buckets_launch_during_backward_before_the_last_gradient():
+    """Overlap: when the first-registered parameter (the last gradient of backward) is about
+    to be accumulated, every other bucket's all-reduce has already been started."""
+    ddp = DDP(mlp(), bucket_cap_mb=0.0005)
+    first = next(ddp.module.parameters())
+    seen = {}
+
+    def hook(grad):
+        seen["launched"] = ddp._next_bucket
+        seen["pending_futures"] = sum(b.future is not None for b in ddp._buckets)
+        return grad
+
+    first.register_hook(hook)
+    x, y = batch(0)
+    mse(ddp(shard(x)), shard(y)).backward()
+    assert len(ddp._buckets) > 2
+    assert seen["launched"] == len(ddp._buckets) - 1
+    assert seen["pending_futures"] == len(ddp._buckets) - 1

@@ -152,6 +152,16 @@ def test_adaptive_pool1d(shape, size):
 
 
 
+@pytest.mark.parametrize("shape,size", [((2, 3, 4, 5, 6), (2, 3, 4)), ((2, 3, 4, 5, 6), 1),
+                                        ((3, 4, 5, 6), (None, 2, 7))])
+def test_adaptive_avg_pool3d(shape, size):
+    check_node(lambda m, x: fn(m).adaptive_avg_pool3d(x, size), arr(*shape))
+    check_node(lambda m, x: m.nn.AdaptiveAvgPool3d(size)(x), arr(*shape))
+    check_node(lambda m, x: fn(m).interpolate(x, size=(2, 3, 4), mode="area"), arr(2, 3, 4, 5, 6))
+    gradcheck_op(lambda m, x: fn(m).adaptive_avg_pool3d(x, (2, 3, 4)), arr(1, 2, 4, 5, 6),
+                 gradgrad=True)
+
+
 def test_adaptive_gradcheck_and_empty():
     gradcheck_op(lambda m, x: fn(m).adaptive_avg_pool2d(x, (3, 4)), arr(2, 2, 7, 9),
                  gradgrad=True)
@@ -336,6 +346,12 @@ POOL_ERRORS = [
     lambda m, x: fn(m).adaptive_avg_pool1d(x[0, 0, 0], 3),
     lambda m, x: fn(m).adaptive_avg_pool1d(x[0], (2, 3)),
     lambda m, x: fn(m).adaptive_avg_pool1d(x[0, ..., :0], 2),
+    lambda m, x: fn(m).adaptive_avg_pool3d(x[0], 2),
+    lambda m, x: fn(m).adaptive_avg_pool3d(x.unsqueeze(0), (2, 2)),
+    lambda m, x: fn(m).adaptive_avg_pool3d(x.unsqueeze(0), -1),
+    lambda m, x: fn(m).adaptive_avg_pool3d(x[:, :, :0].unsqueeze(0), 2),
+    lambda m, x: fn(m).adaptive_avg_pool3d(x.long(), 2),
+    lambda m, x: fn(m).adaptive_avg_pool3d(x.unsqueeze(0).unsqueeze(0), 2),
     lambda m, x: fn(m).adaptive_max_pool2d(x[0, 0], 3),
     lambda m, x: fn(m).adaptive_max_pool2d(x.unsqueeze(0), 3),
     lambda m, x: fn(m).adaptive_max_pool2d(x, (2, 3, 4)),
@@ -416,6 +432,7 @@ def test_pool_modules(source, shape):
     "MaxPool2d((2, 3), stride=1, padding=1, dilation=2, return_indices=True, ceil_mode=True)",
     "AvgPool2d(3, 2, 1, True, False, 5)", "AvgPool1d(3)", "AdaptiveAvgPool2d((None, 3))",
     "AdaptiveMaxPool2d(2, return_indices=True)", "LPPool1d(2, 3)", "MaxUnpool2d(2)",
+    "AdaptiveAvgPool3d((1, None, 2))",
     "MaxUnpool1d(3, 2, 1)", "Upsample(size=4, mode='bilinear')",
     "Upsample(scale_factor=(2, 3))", "UpsamplingNearest2d(scale_factor=2)",
     "UpsamplingBilinear2d(size=(3, 4))", "PixelUnshuffle(3)",

@@ -1,9 +1,10 @@
-"""Sliding windows on raw arrays, shared by convolution, fold/unfold and pooling.
+"""Sliding windows on raw arrays, shared by convolution, fold/unfold, pooling and resampling.
 
 `im2col` copies every window of an (N, C, *size) array into one contiguous block (one strided
-view, one copy) so that a convolution is a single batched matmul; `col2im`, its adjoint, adds
-the windows back with one strided add per kernel position. `Windows` describes pooling
-windows (output size, padding, the slice each kernel position reads).
+view, one copy) so that a convolution is a batched matmul; `col2im`/`add_windows`, its adjoint,
+add the windows back with one strided add per kernel position. `Windows` describes pooling
+windows (output size, padding, the slice each kernel position reads); `TapPlan` describes
+separable resampling (interpolation, adaptive averages) as a few weighted gathers per dim.
 
 Linear maps (avg pooling, fold/unfold, interpolation, pixel shuffle, the scatter of a max
 pool's gradient) come as a pair of ops made by `linear_pair`: each one's backward is the other,
@@ -101,19 +102,25 @@ def im2col(x, kernel, stride, padding, dilation, out, buffer=None):
     return buffer
 
 
-def col2im(cols, size, stride, padding, dilation):
-    """The adjoint of im2col: (*lead, *kernel, *out) added back into zeros of (*lead, *size)."""
-    d = len(size)
-    lead = cols.ndim - 2 * d
+def add_windows(cols, total, stride, dilation):
+    """Add each window's values (*lead, *kernel, *out) into the padded array `total`."""
+    d = cols.ndim - total.ndim
+    lead = total.ndim - d
     kernel = cols.shape[lead:lead + d]
     out = cols.shape[lead + d:]
-    xp = B.get_array_module(cols)
-    padded = tuple(s + 2 * p for s, p in zip(size, padding))
-    total = xp.zeros(cols.shape[:lead] + padded, dtype=cols.dtype)
     rest = (slice(None),) * d
     for position, window in zip(itertools.product(*map(range, kernel)),
                                 tap_slices(kernel, stride, dilation, out)):
         total[window] += cols[(Ellipsis, *position, *rest)]
+
+
+def col2im(cols, size, stride, padding, dilation):
+    """The adjoint of im2col: (*lead, *kernel, *out) added back into zeros of (*lead, *size)."""
+    lead = cols.ndim - 2 * len(size)
+    xp = B.get_array_module(cols)
+    padded = tuple(s + 2 * p for s, p in zip(size, padding))
+    total = xp.zeros(cols.shape[:lead] + padded, dtype=cols.dtype)
+    add_windows(cols, total, stride, dilation)
     return crop(total, padding, size)
 
 

@@ -1,4 +1,5 @@
-"""Adaptive pooling (average and max, 1-d and 2-d) and the argument checks pooling shares.
+"""Adaptive pooling (average 1-d to 3-d, max 1-d and 2-d) and the argument checks pooling
+shares.
 
 Adaptive windows are [floor(i * size / out), ceil((i + 1) * size / out)). The average is a
 separable tap plan (one weighted tap per position of the widest window); the max gathers each
@@ -16,7 +17,8 @@ from ._nn_util import not_implemented
 from ._nn_window import FlatScatter, TapPlan, linear_pair
 
 __all__ = ["adaptive_avg_pool1d"]
-FUNCTIONAL = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+FUNCTIONAL = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+              "adaptive_max_pool1d",
               "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
               "adaptive_max_pool2d_with_indices"]
 
@@ -107,6 +109,37 @@ def _check_adaptive_input(fname, shape, colon):
                                    f"dimension {i + ndim} being empty")
     if ndim not in (3, 4):
         raise RuntimeError(f"{fname}(): Expected 3D or 4D tensor, but got{colon} {shape}")
+
+
+_AdaptiveAvgPool3d, _AdaptiveAvgPool3dBackward = linear_pair(
+    "AdaptiveAvgPool3DBackward0", "AdaptiveAvgPool3DBackwardBackward0")
+
+
+def adaptive_avg_pool3d(input, output_size):
+    if not isinstance(input, Tensor):
+        type_error("adaptive_avg_pool3d", input, "input", 1)
+    shape = list(input._data.shape)
+    out = _output_size(output_size, shape)
+    out = (out,) * 3 if isinstance(out, int) else tuple(out)
+    if len(out) != 3:
+        raise RuntimeError("adaptive_avg_pool3d: output_size must be 3")
+    if min(out) < 0:
+        raise RuntimeError("adaptive_avg_pool3d: elements of output_size must be greater than "
+                           f"or equal to 0 but received {{{out[0]}, {out[1]},{out[2]}}}")
+    if len(shape) not in (4, 5):
+        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {shape}")
+    for i in (-3, -2, -1):
+        if shape[i] == 0:
+            raise RuntimeError("adaptive_avg_pool3d(): Expected input to have non-zero size for "
+                               f"non-batch dimensions, but input has sizes {shape} with "
+                               f"dimension {i + len(shape)} being empty")
+    if input._data.dtype.kind not in "fV":
+        not_implemented("adaptive_avg_pool3d_cpu", input.dtype)
+    if out == (1, 1, 1):  # as torch does: a mean, with its node
+        return input.mean((-1, -2, -3), keepdim=True)
+    plan = TapPlan([(size, _adaptive_average_taps(size, o)) for size, o in zip(shape[-3:], out)],
+                   input._data.dtype, B.get_array_module(input._data))
+    return _AdaptiveAvgPool3d.apply(input, plan)
 
 
 def adaptive_avg_pool1d(input, output_size):

@@ -1,8 +1,8 @@
 """Convolution over 1 to 3 spatial dims (strided, padded incl. 'same', dilated, grouped,
 transposed); fold/unfold live in nn_fold.py, re-exported from here.
 
-A convolution is one op: im2col and one batched matmul. Without create_graph its backward runs
-on arrays and reuses the input's columns from forward for the weight's gradient. With
+A convolution is one op: im2col and a batched matmul, block by block over the batch so that a
+block's columns stay in cache. Without create_graph its backward runs on arrays. With
 create_graph the gradients come from ops that differentiate again: the input's gradient is a
 transposed convolution of the gradient, the weight's a `_WeightGrad` of input and gradient,
 and each of the three ops is built from the others' backward, so every order exists.
@@ -19,7 +19,7 @@ from . import nn_fold
 from ._common import _legacy_name
 from ._elementwise_base import CPP_TYPE_NAMES, invalid_arguments
 from ._nn_util import not_implemented
-from ._nn_window import col2im, im2col, out_size, scratch
+from ._nn_window import add_windows, crop, im2col, out_size, scratch
 from .nn_pad import constant_pad_nd
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -28,7 +28,9 @@ FUNCTIONAL = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2
               "conv_transpose3d"]
 
 # the weight's gradient sums per-sample products; this bounds their memory (in elements)
-_WEIGHT_GRAD_BLOCK = 1 << 22
+# Samples are processed in blocks whose columns (im2col) stay in the CPU's cache: writing them
+# once and reading them back from cache beats a round trip through memory for the whole batch.
+_BLOCK_BYTES = 2 << 20
 
 
 def _working(a):
@@ -49,50 +51,79 @@ class ConvParams:
         return tuple(out_size(*args) for args in zip(size, kernel, self.stride, self.padding,
                                                       self.dilation))
 
-    def columns(self, x, kernel, keep=True):
-        """The input's windows as (N, groups, C/groups * prod(kernel), prod(out)), and out
-        (in a scratch buffer unless they are kept past this call)."""
-        n, c = x.shape[:2]
-        out = self.out_size(x.shape[2:], kernel)
-        x = _working(x)
-        shape = (n, self.groups, c // self.groups * math.prod(kernel), math.prod(out))
-        buffer = None if keep else scratch("columns", shape, x.dtype, x)
-        cols = im2col(x, kernel, self.stride, self.padding, self.dilation, out, buffer)
-        return cols.reshape(shape), out
+    def _blocks(self, n, per_sample, like):
+        """Slices of the batch, each small enough to keep its columns in cache (on the CPU;
+        a GPU takes the batch at once)."""
+        step = n
+        if B.device_of(like).type == "cpu":
+            step = max(1, min(n, _BLOCK_BYTES // max(1, per_sample)))
+        return [slice(start, start + step) for start in range(0, n, step)] or [slice(0, 0)]
 
-    def apply_weight(self, cols, weight, out):
+    def _columns(self, x, kernel, out):
+        """x's windows as (N, groups, C/groups * prod(kernel), prod(out)), in scratch."""
+        n, c = x.shape[:2]
+        shape = (n, self.groups, c // self.groups * math.prod(kernel), math.prod(out))
+        cols = im2col(x, kernel, self.stride, self.padding, self.dilation, out,
+                      scratch("columns", shape, x.dtype, x))
+        return cols.reshape(shape)
+
+    def over_columns(self, x, kernel, weight=None, grad=None):
+        """One pass over x's columns, block by block: its convolution with `weight` and the
+        weight's gradient for output gradient `grad` (either None when not wanted)."""
+        dtype = x.dtype
+        x = _working(x)
+        xp = B.get_array_module(x)
+        n, c = x.shape[:2]
         g = self.groups
-        w = _working(weight).reshape(g, weight.shape[0] // g, cols.shape[2])
-        y = B.get_array_module(cols).matmul(w, cols)
-        return y.reshape((cols.shape[0], weight.shape[0]) + tuple(out)).astype(
-            weight.dtype, copy=False)
+        out = self.out_size(x.shape[2:], kernel)
+        rows, length = c // g * math.prod(kernel), math.prod(out)
+        result = total = None
+        if weight is not None:
+            w = _working(weight).reshape(g, weight.shape[0] // g, rows)
+            result = xp.empty((n, g, w.shape[1], length), dtype=x.dtype)
+        if grad is not None:
+            grad = _working(grad).reshape(n, g, grad.shape[1] // g, length)
+            total = xp.zeros((g, grad.shape[2], rows), dtype=x.dtype)
+        for block in self._blocks(n, c * math.prod(kernel) * length * x.itemsize, x):
+            cols = self._columns(x[block], kernel, out)
+            if result is not None:
+                xp.matmul(w, cols, out=result[block])
+            if grad is not None:
+                total += xp.matmul(grad[block], cols.transpose(0, 1, 3, 2)).sum(0)
+        if result is not None:
+            result = result.reshape((n, weight.shape[0]) + out).astype(dtype, copy=False)
+        if total is not None:
+            total = total.reshape((-1, c // g) + tuple(kernel)).astype(dtype, copy=False)
+        return result, total
+
+    def forward(self, x, weight):
+        return self.over_columns(x, weight.shape[2:], weight=weight)[0]
+
+    def weight_grad(self, x, grad, shape):
+        """The adjoint of the convolution in its weight."""
+        return self.over_columns(x, shape[2:], grad=grad)[1]
 
     def input_grad(self, grad, weight, size):
         """The adjoint of the convolution in its input (a transposed convolution)."""
-        n, g = grad.shape[0], self.groups
-        kernel = weight.shape[2:]
-        dtype, grad, weight = weight.dtype, _working(grad), _working(weight)
-        grad_cols = grad.reshape(n, g, weight.shape[0] // g, math.prod(grad.shape[2:]))
-        w = weight.reshape(g, weight.shape[0] // g, weight.shape[1] * math.prod(kernel))
-        buffer = scratch("input_grad", (n, g, w.shape[2], grad_cols.shape[3]), grad.dtype, grad)
-        cols = B.get_array_module(grad).matmul(w.transpose(0, 2, 1), grad_cols, out=buffer)
-        cols = cols.reshape((n, g * weight.shape[1]) + kernel + grad.shape[2:])
-        return col2im(cols, size, self.stride, self.padding, self.dilation).astype(
-            dtype, copy=False)
-
-    def weight_grad(self, cols, grad, shape):
-        """The adjoint of the convolution in its weight, from the input's columns."""
-        n, g = grad.shape[0], self.groups
+        dtype = weight.dtype
+        grad, weight = _working(grad), _working(weight)
         xp = B.get_array_module(grad)
-        dtype = grad.dtype
-        grad = _working(grad).reshape(n, g, shape[0] // g, cols.shape[3])
-        total = xp.zeros((g, shape[0] // g, cols.shape[2]), dtype=grad.dtype)
-        block = max(1, _WEIGHT_GRAD_BLOCK // max(1, shape[0] * cols.shape[2]))
-        for start in range(0, n, block):
-            part = xp.matmul(grad[start:start + block],
-                             cols[start:start + block].transpose(0, 1, 3, 2))
-            total += part.sum(0)
-        return total.reshape(shape).astype(dtype, copy=False)
+        n, g = grad.shape[0], self.groups
+        kernel, out = weight.shape[2:], grad.shape[2:]
+        length = math.prod(out)
+        grad_cols = grad.reshape(n, g, weight.shape[0] // g, length)
+        w = weight.reshape(g, weight.shape[0] // g, weight.shape[1] * math.prod(kernel))
+        w = w.transpose(0, 2, 1)
+        channels = g * weight.shape[1]
+        padded = tuple(s + 2 * p for s, p in zip(size, self.padding))
+        total = xp.zeros((n, channels) + padded, dtype=grad.dtype)
+        for block in self._blocks(n, g * w.shape[1] * length * grad.itemsize, grad):
+            part = grad_cols[block]
+            cols = xp.matmul(w, part, out=scratch("input_grad", part.shape[:2] + w.shape[1:2] + (
+                length,), grad.dtype, grad))
+            add_windows(cols.reshape((part.shape[0], channels) + kernel + out), total[block],
+                        self.stride, self.dilation)
+        return crop(total, self.padding, size).astype(dtype, copy=False)
 
 
 def _add_bias(out, bias):
@@ -110,16 +141,10 @@ class Convolution(Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias, conv):
-        flags = ctx.needs_input_grad
-        keep = bool(flags) and flags[1]  # the weight's gradient reuses the columns
-        cols, out = conv.columns(x._data, weight._data.shape[2:], keep)
-        result = _add_bias(conv.apply_weight(cols, weight._data, out), bias)
-        if flags:
+        if ctx.needs_input_grad:
             ctx.save_for_backward(x, weight)
             ctx.conv = conv
-            if flags[1]:
-                ctx.cols = cols
-        return result
+        return _add_bias(conv.forward(x._data, weight._data), bias)
 
     @staticmethod
     def backward(ctx, grad):
@@ -138,7 +163,7 @@ class Convolution(Op):
             if need_x:
                 grad_x = Tensor._wrap(conv.input_grad(g, weight._data, size))
             if need_w:
-                grad_w = Tensor._wrap(conv.weight_grad(ctx.cols, g, weight._data.shape))
+                grad_w = Tensor._wrap(conv.weight_grad(x._data, g, weight._data.shape))
         if need_b:
             grad_b = _bias_grad(grad)
         return grad_x, grad_w, grad_b, None
@@ -165,12 +190,12 @@ class TransposedConvolution(Op):
                 grad_x = _ForwardAgain.apply(grad, weight, None, conv)
             if need_w:
                 grad_w = _WeightGrad.apply(grad, x, conv, weight._data.shape)
-        elif need_x or need_w:
-            cols, out = conv.columns(grad._data, weight._data.shape[2:], keep=False)
-            if need_x:
-                grad_x = Tensor._wrap(conv.apply_weight(cols, weight._data, out))
-            if need_w:
-                grad_w = Tensor._wrap(conv.weight_grad(cols, x._data, weight._data.shape))
+        elif need_x or need_w:  # one pass over the gradient's columns gives both
+            grad_x, grad_w = conv.over_columns(grad._data, weight._data.shape[2:],
+                                               weight._data if need_x else None,
+                                               x._data if need_w else None)
+            grad_x = None if grad_x is None else Tensor._wrap(grad_x)
+            grad_w = None if grad_w is None else Tensor._wrap(grad_w)
         if need_b:
             grad_b = _bias_grad(grad)
         return grad_x, grad_w, grad_b, None, None
@@ -194,8 +219,7 @@ class _WeightGrad(Op):
         if ctx.needs_input_grad:
             ctx.save_for_backward(x, grad)
             ctx.conv = conv
-        cols, _ = conv.columns(x._data, shape[2:], keep=False)
-        return conv.weight_grad(cols, grad._data, shape)
+        return conv.weight_grad(x._data, grad._data, shape)
 
     @staticmethod
     def backward(ctx, grad_weight):

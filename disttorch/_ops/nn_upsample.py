@@ -239,7 +239,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         out = [int(input.shape[i + 2] * scales[i]) for i in range(dim)]
     if scales is None:
         scales = [None] * dim
-    modes = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2),
+    modes = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2, 3),
              "linear": (1,), "bilinear": (2,), "trilinear": (3,), "bicubic": (2,)}
     if mode == "lanczos" and dim == 2:
         if align_corners:
@@ -250,9 +250,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return _upsample(input, mode, out, scales, align_corners, antialias=True)
     if mode in modes and dim in modes[mode]:
         if mode == "area":
-            from .nn_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+            from . import nn_adaptive_pool as pools
 
-            pool = adaptive_avg_pool1d if dim == 1 else adaptive_avg_pool2d
+            pool = (pools.adaptive_avg_pool1d, pools.adaptive_avg_pool2d,
+                    pools.adaptive_avg_pool3d)[dim - 1]
             return pool(input, out[0] if dim == 1 else out)
         return _upsample(input, mode, out, scales, align_corners)
     wanted = {"linear": 3, "bilinear": 4, "trilinear": 5}

@@ -5,6 +5,8 @@ torch's result dtype, write torch's messages for broadcasting and dim errors, an
 in-place variants one implementation on top of the out-of-place op.
 """
 
+import warnings
+
 import numpy as np
 
 from .. import _backend as B
@@ -12,6 +14,26 @@ from .._tensor import Tensor, _wrap_dim, bind
 from ..autograd.grad_mode import state
 
 _SCALARS = (int, float, bool)
+
+# torch never warns about inf or nan results; NumPy does, attributing the warning to the op
+# module that called the ufunc, or to numpy's own _methods for array methods such as .sum()
+_QUIET_FILTER = dict(action="ignore", category=RuntimeWarning,
+                     module=r"(disttorch\._ops\..*|numpy\._core\._methods)$")
+_quiet_filters = None
+
+
+def quiet():
+    """Keep NumPy's floating-point RuntimeWarnings out of sight for disttorch's ops.
+
+    The filter is added again whenever a `catch_warnings` block (pytest runs every test in
+    one) has put a new filter list in place; otherwise it costs one identity check.
+    """
+    global _quiet_filters
+    if warnings.filters is not _quiet_filters:
+        warnings.filterwarnings(**_QUIET_FILTER)
+        _quiet_filters = warnings.filters
+
+
 
 
 def dtype_of(x):
@@ -285,3 +307,6 @@ def register(name, fn, *, method=True, inplace=None, dunders=()):
     for dunder in dunders:
         bind(dunder, fn)
     return fn
+
+
+quiet()

@@ -4,7 +4,6 @@ elementwise.py (arithmetic), math.py and binary_math.py (math functions) and com
 (comparisons, logic, where, clamp) build their ops on these helpers.
 """
 
-import warnings
 
 import numpy as np
 
@@ -18,31 +17,13 @@ from ._common import (
     commit_inplace,
     needs_graph,
     operands,
+    quiet,
     raise_broadcast_error,
     result_dtype,
     scalar_array,
     snapshot,
     sum_to,
 )
-
-# torch never warns about inf or nan results; NumPy would, from the frames of these modules
-_QUIET_FILTER = dict(action="ignore", category=RuntimeWarning, module=(
-    r"disttorch\._ops\.(_common|_elementwise_base|elementwise|math|binary_math|pointwise"
-    r"|compare)$"))
-_quiet_filters = None
-
-
-def quiet():
-    """Keep NumPy's floating-point RuntimeWarnings out of sight: a filter for these modules,
-    added again whenever a `catch_warnings` block (pytest runs every test in one) has put a
-    new filter list in place. Costs one identity check when nothing changed."""
-    global _quiet_filters
-    if warnings.filters is not _quiet_filters:
-        warnings.filterwarnings(**_QUIET_FILTER)
-        _quiet_filters = warnings.filters
-
-
-quiet()
 
 OPERAND_TYPES = (Tensor, int, float, bool, np.generic)
 

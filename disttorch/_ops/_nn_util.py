@@ -175,19 +175,3 @@ def scale_by(grad, factor):
 
 
 
-# NumPy warns about overflow in branches that np.where then discards; torch never warns
-_QUIET_FILTER = dict(action="ignore", category=RuntimeWarning,
-                     module=r"disttorch\._ops\.(_nn_util|nn_\w+)$")
-_quiet_filters = None
-
-
-def nn_quiet():
-    """Keep NumPy's floating-point RuntimeWarnings from these modules out of sight (re-added
-    whenever a `catch_warnings` block installed a new filter list)."""
-    global _quiet_filters
-    if warnings.filters is not _quiet_filters:
-        warnings.filterwarnings(**_QUIET_FILTER)
-        _quiet_filters = warnings.filters
-
-
-nn_quiet()

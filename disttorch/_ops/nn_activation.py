@@ -16,9 +16,9 @@ from .. import _backend as B
 from .._tensor import Tensor
 from ..autograd.function import Op
 from . import _nn_enum_losses, nn_layers, nn_pad, nn_softmax
-from ._common import make_unary_inplace, register
+from ._common import make_unary_inplace, quiet, register
 from ._elementwise_base import in_float32, type_error
-from ._nn_util import array_sigmoid, array_softplus, chain, nn_quiet, not_implemented, scale_by
+from ._nn_util import array_sigmoid, array_softplus, chain, not_implemented, scale_by
 from .math import sigmoid, tanh  # noqa: F401 - nn.functional's sigmoid and tanh
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -59,7 +59,7 @@ def _activation(node, compute, derivative, check, uses="input", piecewise=False)
                 ctx.save_for_backward(x)
             else:
                 ctx.save_output()
-        nn_quiet()
+        quiet()
         if d.dtype.itemsize == 2:  # half precision computes in float32, as torch's kernels
             return in_float32(compute, d, *params)
         return compute(d, *params)

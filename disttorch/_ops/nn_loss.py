@@ -15,14 +15,13 @@ from .. import _backend as B
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import no_grad, state
-from ._common import _legacy_name, raise_broadcast_error, result_dtype
+from ._common import _legacy_name, quiet, raise_broadcast_error, result_dtype
 from ._elementwise_base import compute, fit_grad, where
 from ._nn_util import (
     array_sigmoid,
     array_softplus,
     check_reduction,
     legacy_reduction,
-    nn_quiet,
     not_implemented,
     reduce_loss,
     size_warning,
@@ -52,7 +51,7 @@ def _pointwise_loss(node, kernel, loss, derivative, target_grad=True, promote=Tr
         if not dt.is_floating_point:
             not_implemented(kernel, dt)
         xd, td = x._data.astype(dt.np, copy=False), t._data.astype(dt.np, copy=False)
-        nn_quiet()
+        quiet()
         try:
             values = loss(xd, td, *params)
         except ValueError:
@@ -202,7 +201,7 @@ class BinaryCrossEntropy(Op):
         xd, td = x._data, t._data.astype(x._data.dtype, copy=False)
         if xd.size and ((xd < 0) | (xd > 1)).any() or np.isnan(xd).any():
             raise RuntimeError("all elements of input should be between 0 and 1")
-        nn_quiet()
+        quiet()
         values = -(td * np.maximum(np.log(xd), -100) +
                    (1 - td) * np.maximum(np.log1p(-xd), -100))
         if weight is not None:
@@ -265,7 +264,7 @@ class BinaryCrossEntropyWithLogits(Op):
         td = t._data
         xd = x._data.astype(td.dtype, copy=False) if td.dtype.kind in "fV" else x._data
         td = td.astype(xd.dtype, copy=False)
-        nn_quiet()
+        quiet()
         # -[pw * t * log(sigmoid(x)) + (1 - t) * log(1 - sigmoid(x))], kept finite
         if pos_weight is None:
             values = (1 - td) * xd + array_softplus(-xd)

@@ -15,8 +15,8 @@ from .. import _backend as B
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
-from ._common import _legacy_name
-from ._nn_util import legacy_reduction, nn_quiet
+from ._common import _legacy_name, quiet
+from ._nn_util import legacy_reduction
 from .elementwise import Div
 from .nn_softmax import _log_softmax, _run, log_softmax
 
@@ -103,7 +103,7 @@ class NllLoss(Op):
         classes = d.shape[1]
         t, valid = _safe_targets(target, classes, ignore_index)
         logp = _run(_log_softmax, d, 1) if fused else d
-        nn_quiet()
+        quiet()
         dtype = d.dtype
         w = None if weight is None else weight.reshape(-1).astype(dtype, copy=False)
         target_weight = None if w is None else w[t]

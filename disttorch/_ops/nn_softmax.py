@@ -13,9 +13,9 @@ from .. import _backend as B
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import state
-from ._common import register, wrap_dim
+from ._common import quiet, register, wrap_dim
 from ._elementwise_base import in_float32
-from ._nn_util import nn_quiet, not_implemented
+from ._nn_util import not_implemented
 
 __all__ = ["softmax", "log_softmax", "prelu"]
 FUNCTIONAL = ["softmax", "log_softmax", "softmin", "prelu", "glu"]
@@ -45,7 +45,7 @@ def _run(fn, d, axis):
         return fn(d.reshape(1), 0).reshape(())
     if d.size == 0:
         return d.copy()
-    nn_quiet()
+    quiet()
     return in_float32(fn, d, axis)
 
 
@@ -220,7 +220,7 @@ class Glu(Op):
             ctx.save_for_backward(x)
             ctx.axis = axis
         first, second = np.split(d, 2, axis=axis)
-        nn_quiet()
+        quiet()
         return in_float32(lambda a, b: a / (1 + np.exp(-b)), first, second)
 
     @staticmethod

@@ -26,6 +26,7 @@ from .serialization import load, save  # noqa: E402
 from . import optim  # noqa: E402
 from . import distributed  # noqa: E402
 from . import cuda  # noqa: E402
+from . import accelerator  # noqa: E402
 from ._tensor_str import set_printoptions  # noqa: E402
 
 if hasattr(_backend, "bfloat16"):

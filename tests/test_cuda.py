@@ -497,3 +497,24 @@ def test_training_loop_on_cuda_matches_cpu_and_torch():
         np.testing.assert_allclose(losses, reference[0], rtol=1e-4, atol=1e-5)
         for got, expected in zip(params, reference[1]):
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_accelerator_api_on_a_cpu_only_install_matches_torch():
+    """torch.accelerator picks the device in current PyTorch examples; on a CPU-only machine
+    both libraries report no accelerator and refuse device calls the same way."""
+    if disttorch.cuda.is_available():
+        pytest.skip("an accelerator is present")
+    import torch
+
+    for m in (torch, disttorch):
+        assert m.accelerator.is_available() is False
+        assert m.accelerator.current_accelerator() is None
+        assert m.accelerator.device_count() == 0
+    for name, args in (("current_device_index", ()), ("synchronize", ()),
+                       ("set_device_index", (0,))):
+        messages = []
+        for m in (torch, disttorch):
+            with pytest.raises(RuntimeError) as info:
+                getattr(m.accelerator, name)(*args)
+            messages.append(str(info.value))
+        assert messages[0] == messages[1]

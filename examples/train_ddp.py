@@ -65,6 +65,12 @@ class StopFlag:
     def _handle(self, signum, frame):
         self.requested = True
 
+    def finished(self):
+        """Training is complete: a late requeue signal must not kill the exiting process
+        (Python restores the default action, termination, for its handlers at exit)."""
+        for sig in (signal.SIGUSR1, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+
     def agreed(self):
         flag = torch.tensor([int(self.requested)])
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
@@ -193,6 +199,7 @@ def main(argv=None):
                   f"test accuracy {100 * accuracy:.2f}%  ({world} ranks)", flush=True)
     if rank == 0 and accuracy is not None:
         print(f"final test accuracy {100 * accuracy:.2f}%", flush=True)
+    stop.finished()
     dist.destroy_process_group()
     return 0
 

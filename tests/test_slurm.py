@@ -123,7 +123,8 @@ def test_gpu_per_rank_falls_back_to_cpu(cluster, job_env):
 
 
 def test_checkpoint_requeue_resumes_with_the_same_losses(cluster, job_env):
-    epochs = ["--epochs", "3", "--no-progress"]
+    # small batches and 4 epochs: the signal must land while training still runs
+    epochs = ["--epochs", "4", "--batch-size", "8", "--no-progress"]
     interrupted = os.path.join(cluster.root, "interrupted")
     job, log = submit(cluster, job_env, ["slurm/checkpoint_requeue.sbatch", *epochs],
                       "--ntasks=2", CHECKPOINT_DIR=interrupted)
@@ -143,12 +144,12 @@ def test_checkpoint_requeue_resumes_with_the_same_losses(cluster, job_env):
     stopped = out.split("stopped at epoch ")[1].split(";")[0]  # "2 step 7"
     epoch, step = stopped.split(" step ")
     assert f"resumed from {checkpoint} at epoch {epoch}, step {step}" in out, out
-    assert "epoch   3" in out and "final test accuracy" in out, out
+    assert "epoch   4" in out and "final test accuracy" in out, out
     ref_info, ref_out = finished(cluster, ref_job, ref_log)
     assert (ref_info["JobState"], ref_info["Restarts"]) == ("COMPLETED", "0"), ref_out
     resumed = disttorch.load(checkpoint, weights_only=True)
     uninterrupted = disttorch.load(os.path.join(reference, "checkpoint.pt"), weights_only=True)
-    assert resumed["epoch"] == uninterrupted["epoch"] == 3
+    assert resumed["epoch"] == uninterrupted["epoch"] == 4
     first_difference = next((i for i, (a, b) in enumerate(
         zip(resumed["history"], uninterrupted["history"])) if a != b), None)
     assert resumed["history"] == uninterrupted["history"], (

@@ -21,8 +21,8 @@ setup: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests --ignore=tests/distributed
 	@if [ -d tests/distributed ]; then \
-	  $(BIN)/mpirun -n 2 $(BIN)/python -m pytest -q tests/distributed && \
-	  $(BIN)/mpirun -n 3 --oversubscribe $(BIN)/python -m pytest -q tests/distributed; fi
+	  $(BIN)/mpirun -n 2 $(BIN)/python -m pytest -q --color=no tests/distributed && \
+	  $(BIN)/mpirun -n 3 --oversubscribe $(BIN)/python -m pytest -q --color=no tests/distributed; fi
 
 # the main job: data-parallel CNN training on the bundled digits, 2 ranks
 run: $(STAMP)
